@@ -1,0 +1,1 @@
+"""RadCase's Django apps, one per domain."""

@@ -1,0 +1,1 @@
+"""Dataset reading, leakage control (dedup), splits and the decoded-array cache."""

@@ -1,0 +1,1 @@
+"""Reusable test doubles (real loopback servers, not mocks)."""
