@@ -26,6 +26,7 @@ from ml.metrics import bootstrap_ci, classification_metrics
 from ml.plots import confusion_matrices, error_gallery, reliability, roc_pr_curves, training_curves
 from ml.preprocess import normalize_batch
 from ml.train import _batch, pick_device, prepare_data
+from ml.tta import tta_views
 
 STRICT_PHASH_THRESHOLD = 6  # a stricter leakage definition, reported as a robustness check
 
@@ -46,7 +47,7 @@ def predict_views(
     for i in range(0, len(idx), batch_size):
         x = normalize_batch(_batch(images, idx[i : i + batch_size], device))
         if mode == "tta":
-            outs = [model(x), model(torch.flip(x, dims=[-1]))]
+            outs = [model(v) for v in tta_views(x)]
         elif mode == "mc_dropout":
             for m in model.modules():
                 if isinstance(m, torch.nn.Dropout):

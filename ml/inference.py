@@ -26,6 +26,7 @@ from ml.gradcam import gradcam
 from ml.paths import DEFAULT_CHECKPOINT
 from ml.preprocess import Geometry, normalize_batch, prepare
 from ml.train import pick_device
+from ml.tta import tta_views
 
 Uncertainty = Literal["mc_dropout", "tta"] | None
 MC_SAMPLES = 20
@@ -138,9 +139,7 @@ class Predictor:
             finally:
                 self.model.eval()
         elif uncertainty == "tta":
-            views = [x, torch.flip(x, dims=[-1])]
-            views += [torch.roll(v, shifts=s, dims=d) for v in views[:1] for s in (-4, 4) for d in (-1, -2)]
-            stack = torch.stack([torch.softmax(self.model(v) / t, 1) for v in views])
+            stack = torch.stack([torch.softmax(self.model(v) / t, 1) for v in tta_views(x)])
         else:
             raise InvalidInputError(f"uncertainty must be None, 'mc_dropout' or 'tta', not {uncertainty!r}")
         return stack.mean(0), stack

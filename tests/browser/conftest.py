@@ -1,7 +1,5 @@
 """Headless Debian Chromium driven by Playwright (no browser download, ever)."""
 
-import os
-
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -11,10 +9,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made by fixtures in the same thread are still synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Set for this test only: it must not leak into other tests' subprocesses.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -23,5 +22,16 @@ def page(live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
+        # Let in-flight requests (thumbnails, renders) finish before the test
+        # database is flushed under the live server's feet.
+        page.wait_for_load_state("networkidle")
         context.close()
         browser.close()
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url("**/")
