@@ -33,6 +33,8 @@ from . import storage
 from .conversion.archive import extract_archive
 from .conversion.deid import deidentify_dicom
 from .conversion.inspect import inspect, sanitize_dicom_preamble
+from .conversion.nifti import deidentify_nifti
+from .conversion.raster import strip_raster_metadata
 from .conversion.sniff import sniff
 from .conversion.types import ContainerKind, ImageInfo, ImageKind, IngestLimits, RejectedFile
 from .models import ImageInstance, ReviewStatus, Series, Study
@@ -206,8 +208,16 @@ def _store_all(*, case: Case, uploaded_by: User, staged: list[_Staged], deidenti
                 study_uid, series_uid = info.study_instance_uid, info.series_instance_uid
                 sop_uid = info.sop_instance_uid
         else:
+            if deidentify:
+                # Header text, extensions and image metadata may name the
+                # patient; the pixels are kept as they are.
+                store_path = tmp / f"store-{index}"
+                if info.kind == ImageKind.NIFTI:
+                    method = deidentify_nifti(item.path, store_path)
+                else:
+                    method = strip_raster_metadata(item.path, store_path, info.kind)
             # A NIfTI or raster file is a series of its own; its UIDs derive
-            # from its bytes so a re-upload is recognised.
+            # from its (uploaded) bytes so a re-upload is recognised.
             study_uid = _derived_uid(case.pseudonym, "non-dicom-study")
             series_uid = _derived_uid(case.pseudonym, "series", item.source_sha256)
             sop_uid = _derived_uid(case.pseudonym, "instance", item.source_sha256)
@@ -230,7 +240,8 @@ def _store_all(*, case: Case, uploaded_by: User, staged: list[_Staged], deidenti
                 defaults={"case": case, "kind": info.kind.value,
                           "modality": info.modality or case.modality,
                           "body_part": info.body_part or case.body_part,
-                          "description": info.series_description[:200],
+                          "description": "" if deidentify and info.kind == ImageKind.NIFTI
+                          else info.series_description[:200],
                           "series_number": info.series_number})
             series_by_uid[(study.pk, series_uid)] = series
 
@@ -260,7 +271,7 @@ def _store_all(*, case: Case, uploaded_by: User, staged: list[_Staged], deidenti
             rescale_slope=info.rescale_slope, rescale_intercept=info.rescale_intercept,
             window_center=info.window_center, window_width=info.window_width,
             window_source=info.window_source, acquisition_date=info.acquisition_date,
-            deidentified=deidentify and info.kind == ImageKind.DICOM,
+            deidentified=deidentify,
             deidentification_method=method,
             review_status=ReviewStatus.HELD if held_reasons else ReviewStatus.NONE,
             review_reason="; ".join(held_reasons)[:255],

@@ -400,3 +400,36 @@ def read_nifti_frame(path: Path, index: int = 0, axis: Axis = Axis.AXIAL, volume
 
 
 __all__ = ["CappedReader", "inspect_nifti", "nifti_frame_count", "open_capped_gzip", "read_nifti_frame"]
+
+
+# Free-text header fields a converter or a person may have filled with names
+# or IDs (db_name is ANALYZE's, NIfTI-1 only). intent_name is kept: it names
+# the statistic a volume holds, which readers need.
+NIFTI_TEXT_FIELDS = ("descrip", "aux_file", "db_name")
+NIFTI_DEID_METHOD = "RadCase: NIfTI descrip/aux_file/db_name emptied, header extensions removed"
+
+
+def deidentify_nifti(src: Path, dst: Path) -> str:
+    """Copy `src` to `dst` with the free-text header fields emptied and every
+    header extension (which may hold a whole DICOM header, ecode 2) removed.
+    The voxel bytes and their offset are unchanged; a gzipped file stays
+    gzipped. Returns the method text recorded with the stored file."""
+    layout = _read_layout(Path(src), Path(src).name)
+    header = layout.header.copy()
+    for field in NIFTI_TEXT_FIELDS:
+        if field in header:
+            header[field] = b""
+    block = header.binaryblock
+    if layout.offset < len(block):
+        raise RejectedFile(Path(src).name, "the header says the voxels start inside the header",
+                           "invalid_nifti")
+    # After the fixed header: the 4-byte extension flag (all zero: no
+    # extensions) and zero padding up to where the voxels start.
+    prefix = block + b"\0" * max(0, layout.offset - len(block))
+    opener = gzip.open if layout.gz else open
+    with _open_data(Path(src), layout.gz) as source, opener(Path(dst), "wb") as target:
+        _read_exact(source, layout.offset)
+        target.write(prefix)
+        while chunk := source.read(CHUNK):
+            target.write(chunk)
+    return NIFTI_DEID_METHOD

@@ -166,3 +166,66 @@ def read_raster_frame(path: Path) -> np.ndarray:
 
 
 __all__ = ["inspect_raster", "read_raster_frame"]
+
+
+# JPEG segments kept when metadata is stripped: APP0 (JFIF), APP2 (ICC colour
+# profile) and APP14 (Adobe: says whether the data is YCbCr or RGB/CMYK).
+# Every other APPn (EXIF, XMP, IPTC/Photoshop, vendor data) and COM goes.
+_JPEG_KEEP_APP = {0xE0, 0xE2, 0xEE}
+_JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
+RASTER_DEID_METHOD = "RadCase: raster metadata removed (EXIF, XMP, IPTC, comments, text chunks)"
+
+
+def _strip_jpeg(data: bytes, name: str) -> bytes:
+    """The JPEG with its metadata segments left out; the entropy-coded data
+    from the first scan on is copied byte for byte (no re-encoding)."""
+    if data[:2] != b"\xff\xd8":
+        raise RejectedFile(name, "this is not a JPEG file", "not_an_image")
+    out, i = bytearray(data[:2]), 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise RejectedFile(name, "the JPEG's segment structure is damaged", "unreadable")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            i += 1
+            continue
+        if marker in (_JPEG_SOS, _JPEG_EOI):
+            out += data[i:]
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out += data[i:i + 2]
+            i += 2
+            continue
+        end = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        metadata = marker == _JPEG_COM or (0xE1 <= marker <= 0xEF and marker not in _JPEG_KEEP_APP)
+        if not metadata:
+            out += data[i:end]
+        i = end
+    raise RejectedFile(name, "the JPEG ends before its image data", "truncated_image")
+
+
+def strip_raster_metadata(src: Path, dst: Path, kind: ImageKind) -> str:
+    """Copy `src` to `dst` without metadata that may name a patient.
+
+    JPEG: lossless, segment by segment. PNG, TIFF, BMP: the pixels are
+    written again by Pillow (lossless formats) with none of the source's text
+    chunks, EXIF, XMP or TIFF tags; only the first page of a multi-page TIFF
+    is kept, the one RadCase shows. Returns the method text recorded with the
+    stored file."""
+    src, dst = Path(src), Path(dst)
+    if kind == ImageKind.JPEG:
+        dst.write_bytes(_strip_jpeg(src.read_bytes(), src.name))
+        return RASTER_DEID_METHOD
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(src) as image:
+            image.load()
+            keep = {}
+            if "transparency" in image.info and kind == ImageKind.PNG:
+                keep["transparency"] = image.info["transparency"]
+            # A fresh image object carries no `info` and no TIFF tag directory.
+            clean = Image.frombytes(image.mode, image.size, image.tobytes())
+            if image.mode in ("P", "PA"):
+                clean.putpalette(image.getpalette())
+    clean.save(dst, format=kind.name, **keep)
+    return RASTER_DEID_METHOD
