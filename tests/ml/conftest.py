@@ -22,6 +22,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("RADCASE_ML_CACHE_DIR", str(tmp_path_factory.mktemp("ml-cache")))
 
 
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second-opinion tests talk to a server on loopback: a proxy set in
+    the developer's environment must not reroute them."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def synthetic_slice(label: int, rng: np.random.Generator, size: int = 48) -> np.ndarray:
     """A head-like ellipse with random 'anatomy'; tumour classes add a bright
     blob at a class-specific place. Random shapes keep images distinct, so
