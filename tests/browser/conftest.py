@@ -1,6 +1,10 @@
 """Headless Debian Chromium driven by Playwright (no browser download, ever)."""
 
+import gc
+
 import pytest
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -8,8 +12,23 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic"]
 
 
+@pytest.fixture(scope="session")
+def _live_server_connections_closed(django_db_setup):
+    """The live server answers requests in threads of its own, and one of
+    their database connections outlives the thread (its wrapper stays
+    referenced after the thread ends). Close such strays before the test
+    database is dropped, or PostgreSQL refuses to drop a database that still
+    has a session. Only the raw connection is closed: Django's wrapper
+    refuses to be closed from another thread."""
+    yield
+    main = connections["default"]
+    for obj in gc.get_objects():
+        if isinstance(obj, BaseDatabaseWrapper) and obj is not main and obj.connection is not None:
+            obj.connection.close()
+
+
 @pytest.fixture
-def page(live_server, monkeypatch):
+def page(live_server, monkeypatch, _live_server_connections_closed):
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made by fixtures in the same thread are still synchronous and safe.
     # Set for this test only: it must not leak into other tests' subprocesses.
