@@ -1,10 +1,8 @@
 """Headless Debian Chromium driven by Playwright (no browser download, ever)."""
 
-import gc
-
 import pytest
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -13,22 +11,29 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="session")
-def _live_server_connections_closed(django_db_setup):
-    """The live server answers requests in threads of its own, and one of
-    their database connections outlives the thread (its wrapper stays
-    referenced after the thread ends). Close such strays before the test
-    database is dropped, or PostgreSQL refuses to drop a database that still
-    has a session. Only the raw connection is closed: Django's wrapper
-    refuses to be closed from another thread."""
+def _stray_connections_closed(django_db_setup):
+    """Close the database connections the browser tests leave open before
+    the test database is dropped, or PostgreSQL refuses to drop a database
+    that still has a session. Playwright's sync API runs the test in a
+    greenlet, and the live server answers in threads of its own: both get
+    connection wrappers other than the one pytest-django closes. Only the raw
+    connection is closed: Django's wrapper refuses to be closed from another
+    thread."""
+    opened = []
+
+    def remember(sender, connection, **kwargs):
+        opened.append(connection)
+
+    connection_created.connect(remember, weak=False)
     yield
-    main = connections["default"]
-    for obj in gc.get_objects():
-        if isinstance(obj, BaseDatabaseWrapper) and obj is not main and obj.connection is not None:
-            obj.connection.close()
+    connection_created.disconnect(remember)
+    for wrapper in opened:
+        if wrapper is not connections["default"] and wrapper.connection is not None:
+            wrapper.connection.close()
 
 
 @pytest.fixture
-def page(live_server, monkeypatch, _live_server_connections_closed):
+def page(live_server, monkeypatch, _stray_connections_closed):
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # made by fixtures in the same thread are still synchronous and safe.
     # Set for this test only: it must not leak into other tests' subprocesses.
