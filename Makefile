@@ -28,7 +28,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --editable ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
+# A .pth file puts the checkout and platform/ on the venv's sys.path, so every
+# tool in .venv/bin (lint-imports, celery, gunicorn, python) finds `apps`, `ml`
+# and `config` without PYTHONPATH.
+$(VENV)/.paths: Makefile | $(BIN)/python
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "radcase-checkout.pth").write_text("$(CURDIR)\n$(CURDIR)/platform\n")'
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/.paths
 
 demo: install
 	$(PY) manage.py demo 127.0.0.1:8000
