@@ -2,8 +2,7 @@
 
 One definition shared by evaluation and the `Predictor`, so the figures in a
 model card are what inference does. Identity and a left-right flip: the
-training augmentation flips, so both views are in-distribution; shifted
-copies added nothing measurable on validation.
+training augmentation flips, so both views are in-distribution.
 """
 
 from __future__ import annotations

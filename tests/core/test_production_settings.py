@@ -18,10 +18,8 @@ SECRETS = {
 
 
 def _manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
-    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests (Playwright's sync
-    # API runs an event loop) and would fail check --deploy: it is test-only.
     env = {k: v for k, v in os.environ.items()
-           if k not in SECRETS and k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+           if k not in SECRETS and k != "DJANGO_SETTINGS_MODULE"}
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", **env_overrides})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)

@@ -399,9 +399,6 @@ def read_nifti_frame(path: Path, index: int = 0, axis: Axis = Axis.AXIAL, volume
     return np.ascontiguousarray(plane[::-1, ::-1].T, dtype=np.float32)
 
 
-__all__ = ["CappedReader", "inspect_nifti", "nifti_frame_count", "open_capped_gzip", "read_nifti_frame"]
-
-
 # Free-text header fields a converter or a person may have filled with names
 # or IDs (db_name is ANALYZE's, NIfTI-1 only). intent_name is kept: it names
 # the statistic a volume holds, which readers need.
@@ -433,3 +430,7 @@ def deidentify_nifti(src: Path, dst: Path) -> str:
         while chunk := source.read(CHUNK):
             target.write(chunk)
     return NIFTI_DEID_METHOD
+
+
+__all__ = ["CappedReader", "deidentify_nifti", "inspect_nifti", "nifti_frame_count", "open_capped_gzip",
+           "read_nifti_frame"]

@@ -165,9 +165,6 @@ def read_raster_frame(path: Path) -> np.ndarray:
             return _pixels(image)[0]
 
 
-__all__ = ["inspect_raster", "read_raster_frame"]
-
-
 # JPEG segments kept when metadata is stripped: APP0 (JFIF), APP2 (ICC colour
 # profile) and APP14 (Adobe: says whether the data is YCbCr or RGB/CMYK).
 # Every other APPn (EXIF, XMP, IPTC/Photoshop, vendor data) and COM goes.
@@ -229,3 +226,6 @@ def strip_raster_metadata(src: Path, dst: Path, kind: ImageKind) -> str:
                 clean.putpalette(image.getpalette())
     clean.save(dst, format=kind.name, **keep)
     return RASTER_DEID_METHOD
+
+
+__all__ = ["inspect_raster", "read_raster_frame", "strip_raster_metadata"]
